@@ -1,0 +1,248 @@
+"""Passages, BM25 terms and vectors ↔ the index folder: atomic generations, a manifest and a writer lock."""
+
+from __future__ import annotations
+
+import errno
+import fcntl
+import hashlib
+import json
+import logging
+import os
+import shutil
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+
+import numpy as np
+
+from bot.bm25 import BM25Index
+from bot.config import Config
+from bot.embed import Embedder
+from bot.errors import IndexCorruptError, IndexLockedError, IndexMismatchError, IndexMissingError
+from bot.models import Article, Passage
+from bot.passages import split_passages, unique_passages
+from bot.tokenize import tokenize
+from bot.vectors import VectorIndex, create_vector_index, load_vector_index
+
+logger = logging.getLogger(__name__)
+
+FORMAT = 1
+CURRENT = "current"
+LOCK = ".lock"
+FILES = ("manifest.json", "articles.jsonl", "passages.jsonl", "tokens.jsonl", "vectors.faiss", "bm25")
+
+
+@dataclass
+class IndexData:
+    """A loaded index: the articles, their passages and both search structures, row-aligned."""
+
+    manifest: dict
+    articles: dict[str, Article]
+    passages: list[Passage]
+    tokens: list[list[str]]
+    bm25: BM25Index
+    dense: VectorIndex
+    path: Path | None = None
+    rows: dict[str, int] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.rows = {p.id: i for i, p in enumerate(self.passages)}
+
+
+ProgressFn = Callable[[int], None]
+
+
+def build_index(config: Config, articles: list[Article], embedder: Embedder, progress: bool = False,
+                previous: IndexData | None = None) -> IndexData:
+    """Split, tokenise and embed articles into a new in-memory index, reusing `previous` vectors by passage id."""
+    started = time.perf_counter()
+    passages = unique_passages(
+        p for a in articles for p in split_passages(a, config.passages.min_chars, config.passages.max_chars)
+    )
+    tokens = [tokenize(p.text) for p in passages]
+    vectors = _embed_missing(passages, embedder, previous, progress)
+    dense = create_vector_index(
+        embedder.dimension, len(passages), config.index.approximate_above, config.index.hnsw_m,
+        config.index.hnsw_ef_search,
+    )
+    dense.add(vectors)
+    manifest = _manifest(config, embedder, articles, passages, dense, time.perf_counter() - started)
+    return IndexData(manifest, {a.id: a for a in articles}, passages, tokens, BM25Index.build(tokens), dense)
+
+
+def _embed_missing(passages: list[Passage], embedder: Embedder, previous: IndexData | None,
+                   progress: bool) -> np.ndarray:
+    """Vectors for all passages; only passages the previous index lacks are embedded."""
+    known = previous.rows if previous is not None else {}
+    todo = [i for i, p in enumerate(passages) if p.id not in known]
+    vectors = np.zeros((len(passages), embedder.dimension), dtype=np.float32)
+    if todo:
+        vectors[todo] = embedder.encode([passages[i].text for i in todo], progress=progress)
+    reused = [i for i, p in enumerate(passages) if p.id in known]
+    if reused:
+        vectors[reused] = previous.dense.vectors(np.array([known[passages[i].id] for i in reused]))
+    logger.info("embedded %d passages, reused %d", len(todo), len(reused))
+    return vectors
+
+
+def _manifest(config: Config, embedder: Embedder, articles: list[Article], passages: list[Passage],
+              dense: VectorIndex, seconds: float) -> dict:
+    return {
+        "format": FORMAT,
+        "model": config.embedding.model,
+        "embedding_backend": config.embedding.backend,
+        "dimension": embedder.dimension,
+        "normalized": True,
+        "metric": "inner_product",
+        "vector_index": dense.kind,
+        "tokenizer": "OpenCC t2s + jieba lcut_for_search",
+        "articles": len(articles),
+        "passages": len(passages),
+        "corpus_hash": corpus_hash(articles),
+        "built_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "build_seconds": round(seconds, 2),
+        "passages_per_second": round(len(passages) / seconds, 1) if seconds > 0 else None,
+    }
+
+
+def corpus_hash(articles: list[Article]) -> str:
+    """A hash over the article ids (themselves content hashes), independent of file order."""
+    digest = hashlib.sha256("\n".join(sorted(a.id for a in articles)).encode("ascii"))
+    return digest.hexdigest()[:16]
+
+
+def write_index(config: Config, data: IndexData) -> Path:
+    """Write a new generation beside the live one, then switch `current` to it atomically."""
+    root = config.index.dir
+    root.mkdir(parents=True, exist_ok=True)
+    stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S%f")
+    target = root / f"gen-{stamp}-{os.getpid()}"
+    staging = root / f".staging-{stamp}-{os.getpid()}"
+    staging.mkdir()
+    _write_files(staging, data)
+    os.replace(staging, target)
+    link = root / f".{CURRENT}.tmp-{os.getpid()}"
+    if link.is_symlink() or link.exists():
+        link.unlink()
+    os.symlink(target.name, link)
+    os.replace(link, root / CURRENT)
+    _fsync_dir(root)
+    data.path = target
+    _prune(root, target, config.index.keep_generations)
+    logger.info("index generation %s is live (%d passages)", target.name, len(data.passages))
+    return target
+
+
+def _write_files(folder: Path, data: IndexData) -> None:
+    _write_jsonl(folder / "articles.jsonl", (a.to_dict() for a in data.articles.values()))
+    _write_jsonl(folder / "passages.jsonl", (p.to_dict() for p in data.passages))
+    _write_jsonl(folder / "tokens.jsonl", data.tokens)
+    data.dense.save(folder / "vectors.faiss")
+    data.bm25.save(folder / "bm25")
+    # The manifest is written last: a folder without one is never a complete generation.
+    (folder / "manifest.json").write_text(json.dumps(data.manifest, ensure_ascii=False, indent=2), encoding="utf-8")
+    for path in folder.rglob("*"):
+        if path.is_file():
+            with open(path, "rb") as handle:
+                os.fsync(handle.fileno())
+
+
+def _write_jsonl(path: Path, rows) -> None:
+    with open(path, "w", encoding="utf-8") as handle:
+        for row in rows:
+            handle.write(json.dumps(row, ensure_ascii=False) + "\n")
+
+
+def _fsync_dir(folder: Path) -> None:
+    fd = os.open(folder, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _prune(root: Path, live: Path, keep: int) -> None:
+    """Remove older generations beyond `keep` and any staging folders left by killed writers."""
+    generations = sorted((p for p in root.glob("gen-*") if p != live), key=lambda p: p.name, reverse=True)
+    for old in generations[keep:] + list(root.glob(".staging-*")):
+        shutil.rmtree(old, ignore_errors=True)
+
+
+def live_generation(config: Config) -> Path:
+    """The folder `current` points to, or IndexMissingError."""
+    link = config.index.dir / CURRENT
+    if not link.exists():
+        raise IndexMissingError(f"no index in {config.index.dir}; run `python -m bot index build`")
+    return link.resolve()
+
+
+def read_manifest(config: Config) -> dict:
+    """The live manifest."""
+    path = live_generation(config) / "manifest.json"
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise IndexCorruptError(f"index file {path} is missing or corrupt; run `python -m bot index build --full`") from exc
+
+
+def load_index(config: Config, check_model: bool = True) -> IndexData:
+    """Load the live generation, checking it is complete and matches the configured model."""
+    folder = live_generation(config)
+    manifest = read_manifest(config)
+    if check_model:
+        check_model_matches(config, manifest)
+    articles = {a["id"]: Article.from_dict(a) for a in _read_jsonl(folder / "articles.jsonl")}
+    passages = [Passage(**p) for p in _read_jsonl(folder / "passages.jsonl")]
+    tokens = list(_read_jsonl(folder / "tokens.jsonl"))
+    dense = load_vector_index(folder / "vectors.faiss", config.index.hnsw_ef_search)
+    bm25 = BM25Index.load(folder / "bm25")
+    if not (len(passages) == len(tokens) == len(dense) == bm25.size == manifest.get("passages")):
+        raise IndexCorruptError(f"index in {folder} is inconsistent (row counts differ); run `python -m bot index build --full`")
+    return IndexData(manifest, articles, passages, tokens, bm25, dense, path=folder)
+
+
+def check_model_matches(config: Config, manifest: dict) -> None:
+    """Refuse an index built with another embedding model than the configured one."""
+    if manifest.get("model") != config.embedding.model:
+        raise IndexMismatchError(
+            f"the index was built with model {manifest.get('model')!r} but the config names "
+            f"{config.embedding.model!r}; run `python -m bot index build --full`"
+        )
+
+
+def _read_jsonl(path: Path) -> Iterator:
+    try:
+        with open(path, encoding="utf-8") as handle:
+            rows = [json.loads(line) for line in handle if line.strip()]
+    except (OSError, ValueError) as exc:
+        raise IndexCorruptError(f"index file {path} is missing or corrupt; run `python -m bot index build --full`") from exc
+    return iter(rows)
+
+
+@contextmanager
+def index_lock(config: Config) -> Iterator[None]:
+    """Hold the writer lock of the index folder; a second writer gets IndexLockedError at once."""
+    config.index.dir.mkdir(parents=True, exist_ok=True)
+    path = config.index.dir / LOCK
+    handle = open(path, "a+")
+    try:
+        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError as exc:
+        handle.close()
+        if exc.errno in (errno.EAGAIN, errno.EACCES):
+            raise IndexLockedError(
+                f"another command is writing the index in {config.index.dir}; wait for it to finish and try again"
+            ) from exc
+        raise
+    try:
+        handle.seek(0)
+        handle.truncate()
+        handle.write(str(os.getpid()))
+        handle.flush()
+        yield
+    finally:
+        fcntl.flock(handle, fcntl.LOCK_UN)
+        handle.close()

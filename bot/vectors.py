@@ -1,0 +1,96 @@
+"""Dense vector search behind one interface (add, search, save, load); FAISS is the backend."""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from pathlib import Path
+
+import numpy as np
+
+from bot.errors import DependencyError, IndexCorruptError
+
+try:
+    import faiss
+except ImportError:  # pragma: no cover - exercised only without faiss installed
+    faiss = None
+
+
+class VectorIndex(ABC):
+    """Inner-product search over unit vectors; row i of the index is passage i."""
+
+    kind: str = ""
+
+    @abstractmethod
+    def add(self, vectors: np.ndarray) -> None:
+        """Append vectors (rows) to the index."""
+
+    @abstractmethod
+    def search(self, queries: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+        """Scores and row ids of the k nearest rows per query (ids are -1 where fewer exist)."""
+
+    @abstractmethod
+    def vectors(self, ids: np.ndarray) -> np.ndarray:
+        """The stored vectors of the given row ids."""
+
+    @abstractmethod
+    def save(self, path: Path) -> None:
+        """Write the index to one file."""
+
+    @abstractmethod
+    def __len__(self) -> int:
+        """Number of stored vectors."""
+
+
+class FaissIndex(VectorIndex):
+    """FAISS exact inner product (flat) or HNSW for large collections."""
+
+    def __init__(self, index):
+        self._index = index
+        self.kind = "hnsw" if "HNSW" in type(index).__name__ else "flat"
+
+    def add(self, vectors: np.ndarray) -> None:
+        self._index.add(np.ascontiguousarray(vectors, dtype=np.float32))
+
+    def search(self, queries: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+        k = max(1, min(k, len(self)))
+        return self._index.search(np.ascontiguousarray(queries, dtype=np.float32), k)
+
+    def vectors(self, ids: np.ndarray) -> np.ndarray:
+        if len(ids) == 0:
+            return np.zeros((0, self._index.d), dtype=np.float32)
+        return self._index.reconstruct_batch(np.asarray(ids, dtype=np.int64))
+
+    def save(self, path: Path) -> None:
+        faiss.write_index(self._index, str(path))
+
+    def __len__(self) -> int:
+        return int(self._index.ntotal)
+
+
+def create_vector_index(dimension: int, expected_size: int, approximate_above: int, hnsw_m: int = 32,
+                        ef_search: int = 128) -> VectorIndex:
+    """Exact search up to `approximate_above` vectors, HNSW above it."""
+    _require_faiss()
+    if expected_size > approximate_above:
+        index = faiss.IndexHNSWFlat(dimension, hnsw_m, faiss.METRIC_INNER_PRODUCT)
+        index.hnsw.efConstruction = 80
+        index.hnsw.efSearch = ef_search
+        return FaissIndex(index)
+    return FaissIndex(faiss.IndexFlatIP(dimension))
+
+
+def load_vector_index(path: Path, ef_search: int = 128) -> VectorIndex:
+    """Read an index written by `save`."""
+    _require_faiss()
+    try:
+        index = faiss.read_index(str(path))
+    except RuntimeError as exc:
+        raise IndexCorruptError(f"index file {path} is missing or corrupt; run `python -m bot index build --full`") from exc
+    if hasattr(index, "hnsw"):
+        index.hnsw.efSearch = ef_search
+    return FaissIndex(index)
+
+
+def _require_faiss() -> None:
+    if faiss is None:
+        raise DependencyError("faiss is missing: pip install faiss-cpu")
