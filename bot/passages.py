@@ -16,7 +16,7 @@ CLAUSE = re.compile(r"[^，,、：:]*[，,、：:]?")
 def split_passages(article: Article, min_chars: int = 80, max_chars: int = 300) -> list[Passage]:
     """Split an article body into passages that end on sentence ends and keep their character offsets."""
     text = article.text
-    spans = _pack(_pieces(text, max_chars), min_chars, max_chars)
+    spans = _pack(_pieces(text, max_chars), min_chars, max_chars, text)
     passages = []
     for position, (start, end) in enumerate(spans):
         start, end = _trim(text, start, end)
@@ -70,18 +70,21 @@ def _cut_long(text: str, start: int, end: int, max_chars: int) -> list[tuple[int
     for c_start, c_end in clauses:
         for s in range(c_start, c_end, max_chars):
             out.append((s, min(s + max_chars, c_end)))
-    return _pack(out, max_chars // 2, max_chars)
+    return _pack(out, max_chars // 2, max_chars, text)
 
 
-def _pack(pieces: list[tuple[int, int]], min_chars: int, max_chars: int) -> list[tuple[int, int]]:
+def _pack(pieces: list[tuple[int, int]], min_chars: int, max_chars: int, text: str) -> list[tuple[int, int]]:
+    """Greedy packing: fill a passage up to max_chars inside a paragraph; cross a paragraph end only while short."""
     spans: list[tuple[int, int]] = []
     for start, end in pieces:
-        if spans and (spans[-1][1] - spans[-1][0] < min_chars or end - spans[-1][0] <= min_chars):
-            if end - spans[-1][0] <= max_chars:
+        if spans and end - spans[-1][0] <= max_chars:
+            short = spans[-1][1] - spans[-1][0] < min_chars
+            same_paragraph = "\n" not in text[spans[-1][0] : start].rstrip(" ") and not text[: spans[-1][1]].endswith("\n")
+            if short or same_paragraph:
                 spans[-1] = (spans[-1][0], end)
                 continue
         spans.append((start, end))
-    if len(spans) > 1 and spans[-1][1] - spans[-1][0] < min_chars and spans[-1][1] - spans[-2][0] <= max_chars * 1.25:
+    if len(spans) > 1 and spans[-1][1] - spans[-1][0] < min_chars and spans[-1][1] - spans[-2][0] <= max_chars:
         spans[-2:] = [(spans[-2][0], spans[-1][1])]
     return spans
 
