@@ -160,13 +160,24 @@ def find_body(lines: list[Line]) -> tuple[int, list[str]]:
     seen: set[str] = set()
     paragraphs: list[str] = []
     for block in blocks:
-        fresh = [i for i in block if _dedupe_key(lines[i].key) not in seen]
+        fresh = _unseen(lines, block, seen)
         if block is not main and sum(len(lines[i].key) for i in fresh) < 150:
             continue
-        for i in fresh:
-            seen.add(_dedupe_key(lines[i].key))
+        seen.update(_dedupe_key(lines[i].key) for i in fresh)
         paragraphs.extend(lines[i].text for i in fresh)
     return main[0], paragraphs
+
+
+def _unseen(lines: list[Line], block: list[int], seen: set[str]) -> list[int]:
+    """Lines of the block not seen before, also dropping repeats inside the block itself."""
+    local = set(seen)
+    fresh = []
+    for i in block:
+        key = _dedupe_key(lines[i].key)
+        if key not in local:
+            local.add(key)
+            fresh.append(i)
+    return fresh
 
 
 def _prose_blocks(lines: list[Line]) -> list[list[int]]:

@@ -58,13 +58,14 @@ class QAService:
     @classmethod
     def open(cls, config: Config, auto_build: bool = True, progress: bool = True) -> QAService:
         """Load the index (building it first when there is none) and the embedding model."""
-        embedder = make_embedder(config)
         try:
-            data = load_index(config)
+            data = load_index(config)  # checks the model named in the manifest before loading any model
+            embedder = make_embedder(config)
         except IndexMissingError:
             if not auto_build:
                 raise
             logger.info("no index yet; building it from %s", config.corpus.dir)
+            embedder = make_embedder(config)
             data = rebuild(config, embedder, progress=progress)
         return cls(config, embedder, HybridRetriever(data, embedder, config.retrieval))
 
