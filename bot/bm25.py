@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import math
 from pathlib import Path
 
@@ -10,6 +11,9 @@ import bm25s
 import numpy as np
 
 from bot.errors import IndexCorruptError
+
+# bm25s pins its logger to DEBUG on import; let it inherit whatever level the application configured.
+logging.getLogger("bm25s").setLevel(logging.NOTSET)
 
 
 class BM25Index:

@@ -29,6 +29,9 @@ def main(argv: list[str] | None = None) -> int:
     """Entry point of `python -m bot` and the `newsqa-bot` script."""
     parser = build_parser()
     args = parser.parse_args(argv)
+    # --config and -v may come before or after the subcommand; the later one wins.
+    args.config = getattr(args, "config", None) or args.global_config
+    args.verbose = getattr(args, "verbose", False) or args.global_verbose
     _configure_logging(args.verbose)
     if not getattr(args, "handler", None):
         parser.print_help()
@@ -53,8 +56,9 @@ def build_parser() -> argparse.ArgumentParser:
     common = OneLineParser(add_help=False)
     common.add_argument("--config", type=Path, default=argparse.SUPPRESS, help="config file (default: ./config.yaml)")
     common.add_argument("-v", "--verbose", action="store_true", default=argparse.SUPPRESS, help="log details")
-    parser = OneLineParser(prog="python -m bot", description=__doc__, parents=[common])
-    parser.set_defaults(config=None, verbose=False)
+    parser = OneLineParser(prog="python -m bot", description=__doc__)
+    parser.add_argument("--config", dest="global_config", type=Path, help="config file (default: ./config.yaml)")
+    parser.add_argument("-v", "--verbose", dest="global_verbose", action="store_true", help="log details")
     sub = parser.add_subparsers(title="commands", parser_class=OneLineParser)
 
     def command(group, name: str, handler: Callable) -> argparse.ArgumentParser:
@@ -108,7 +112,7 @@ def _configure_logging(verbose: bool) -> None:
     )
     # httpx logs request URLs at INFO, and Bot API URLs contain the token.
     logging.getLogger("httpx").setLevel(logging.WARNING)
-    for noisy in ("bm25s", "jieba", "sentence_transformers", "transformers", "faiss"):
+    for noisy in ("jieba", "sentence_transformers", "transformers", "faiss"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
 
 

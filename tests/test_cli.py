@@ -213,3 +213,10 @@ def test_python_dash_m_bot_runs_as_a_program(seed_config_path):
     result = json.loads(proc.stdout)
     assert "349人次" in result["results"][0]["text"] and result["results"][0]["source"] == "玉溪日報"
     assert "Traceback" not in proc.stderr
+
+
+def test_config_before_or_after_the_subcommand_is_honoured(capsys, tmp_path):
+    missing = tmp_path / "elsewhere.yaml"
+    for argv in (["--config", str(missing), "index", "status"], ["index", "status", "--config", str(missing)]):
+        code, _, err = run(capsys, *argv)
+        _assert_one_line_error(code, err, "elsewhere.yaml")
