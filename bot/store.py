@@ -17,6 +17,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 import numpy as np
+from tqdm import tqdm
 
 from bot.bm25 import BM25Index
 from bot.config import Config
@@ -55,7 +56,7 @@ class IndexData:
 ProgressFn = Callable[[int], None]
 
 
-def build_index(config: Config, articles: list[Article], embedder: Embedder, progress: bool = False,
+def build_index(config: Config, articles: list[Article], embedder: Embedder | None, progress: bool = False,
                 previous: IndexData | None = None) -> IndexData:
     """Split, tokenise and embed articles into a new in-memory index, reusing `previous` vectors by passage id."""
     started = time.perf_counter()
@@ -65,22 +66,87 @@ def build_index(config: Config, articles: list[Article], embedder: Embedder, pro
     tokens = [tokenize(p.text) for p in passages]
     vectors = _embed_missing(passages, embedder, previous, progress)
     dense = create_vector_index(
-        embedder.dimension, len(passages), config.index.approximate_above, config.index.hnsw_m,
+        vectors.shape[1], len(passages), config.index.approximate_above, config.index.hnsw_m,
         config.index.hnsw_ef_search,
     )
     dense.add(vectors)
-    manifest = _manifest(config, embedder, articles, passages, dense, time.perf_counter() - started)
+    manifest = _manifest(config, vectors.shape[1], articles, passages, dense, time.perf_counter() - started)
     return IndexData(manifest, {a.id: a for a in articles}, passages, tokens, BM25Index.build(tokens), dense)
 
 
-def _embed_missing(passages: list[Passage], embedder: Embedder, previous: IndexData | None,
+def extend_index(config: Config, previous: IndexData, articles: list[Article], embedder: Embedder | None,
+                 progress: bool = False, updated: list[Article] = ()) -> IndexData:
+    """`previous` plus new articles, embedding only their new passages; `updated` replaces article metadata.
+
+    `previous` is consumed: its vector index grows in memory (its files on disk stay untouched).
+    """
+    started = time.perf_counter()
+    fresh = [p for p in unique_passages(
+        p for a in articles for p in split_passages(a, config.passages.min_chars, config.passages.max_chars)
+    ) if p.id not in previous.rows]
+    tokens = previous.tokens + [tokenize(p.text) for p in fresh]
+    dense = previous.dense
+    if fresh:
+        dense.add(embed_passages([p.text for p in fresh], _need(embedder), progress))
+    if dense.kind == "flat" and len(dense) > config.index.approximate_above:
+        logger.warning("the index now holds %d passages; run `python -m bot index build --full` to switch "
+                       "to approximate (HNSW) search", len(dense))
+    all_articles = {**previous.articles, **{a.id: a for a in updated}, **{a.id: a for a in articles}}
+    passages = previous.passages + fresh
+    manifest = _derived_manifest(previous.manifest, all_articles, passages, len(fresh), time.perf_counter() - started)
+    return IndexData(manifest, all_articles, passages, tokens, BM25Index.build(tokens), dense)
+
+
+def drop_articles(config: Config, previous: IndexData, article_ids: set[str]) -> IndexData:
+    """`previous` without the given articles; the passages left keep their stored vectors and terms."""
+    started = time.perf_counter()
+    articles = {i: a for i, a in previous.articles.items() if i not in article_ids}
+    passages = unique_passages(
+        p for a in articles.values()
+        for p in split_passages(a, config.passages.min_chars, config.passages.max_chars)
+    )
+    missing = [p.id for p in passages if p.id not in previous.rows]
+    if missing:
+        raise IndexCorruptError(f"{len(missing)} passages are not in the index (passage settings changed?); "
+                                "run `python -m bot index build --full`")
+    rows = np.array([previous.rows[p.id] for p in passages], dtype=np.int64)
+    dense = create_vector_index(int(previous.manifest["dimension"]), len(rows), config.index.approximate_above,
+                                config.index.hnsw_m, config.index.hnsw_ef_search)
+    dense.add(previous.dense.vectors(rows))
+    tokens = [previous.tokens[r] for r in rows]
+    manifest = _derived_manifest(previous.manifest, articles, passages, 0, time.perf_counter() - started)
+    return IndexData(manifest, articles, passages, tokens, BM25Index.build(tokens), dense)
+
+
+def _need(embedder: Embedder | None) -> Embedder:
+    if embedder is None:
+        raise ValueError("new passages need an embedder")
+    return embedder
+
+
+def embed_passages(texts: list[str], embedder: Embedder, progress: bool = False) -> np.ndarray:
+    """Vectors of the texts, encoded in chunks under a progress bar that shows passages per second."""
+    vectors = np.zeros((len(texts), embedder.dimension), dtype=np.float32)
+    step = max(embedder.batch_size * 4, 1)
+    # disable=None hides the bar when stderr is not a terminal (logs, tests, pipes).
+    with tqdm(total=len(texts), unit="passage", desc="embedding", disable=None if progress else True,
+              dynamic_ncols=True, smoothing=0.1) as bar:
+        for start in range(0, len(texts), step):
+            chunk = texts[start : start + step]
+            vectors[start : start + len(chunk)] = embedder.encode(chunk)
+            bar.update(len(chunk))
+    return vectors
+
+
+def _embed_missing(passages: list[Passage], embedder: Embedder | None, previous: IndexData | None,
                    progress: bool) -> np.ndarray:
     """Vectors for all passages; only passages the previous index lacks are embedded."""
     known = previous.rows if previous is not None else {}
     todo = [i for i, p in enumerate(passages) if p.id not in known]
-    vectors = np.zeros((len(passages), embedder.dimension), dtype=np.float32)
+    dimension = embedder.dimension if embedder is not None else int(previous.manifest["dimension"])
+    vectors = np.zeros((len(passages), dimension), dtype=np.float32)
     if todo:
-        vectors[todo] = embedder.encode([passages[i].text for i in todo], progress=progress)
+        vectors[todo] = embed_passages([passages[i].text for i in todo], _need(embedder), progress)
     reused = [i for i, p in enumerate(passages) if p.id in known]
     if reused:
         vectors[reused] = previous.dense.vectors(np.array([known[passages[i].id] for i in reused]))
@@ -88,13 +154,13 @@ def _embed_missing(passages: list[Passage], embedder: Embedder, previous: IndexD
     return vectors
 
 
-def _manifest(config: Config, embedder: Embedder, articles: list[Article], passages: list[Passage],
+def _manifest(config: Config, dimension: int, articles: list[Article], passages: list[Passage],
               dense: VectorIndex, seconds: float) -> dict:
     return {
         "format": FORMAT,
         "model": config.embedding.model,
         "embedding_backend": config.embedding.backend,
-        "dimension": embedder.dimension,
+        "dimension": dimension,
         "normalized": True,
         "metric": "inner_product",
         "vector_index": dense.kind,
@@ -105,6 +171,20 @@ def _manifest(config: Config, embedder: Embedder, articles: list[Article], passa
         "built_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         "build_seconds": round(seconds, 2),
         "passages_per_second": round(len(passages) / seconds, 1) if seconds > 0 else None,
+    }
+
+
+def _derived_manifest(previous: dict, articles: dict[str, Article], passages: list[Passage], embedded: int,
+                      seconds: float) -> dict:
+    """The previous manifest with this generation's counts, hash and timing (model fields unchanged)."""
+    return {
+        **previous,
+        "articles": len(articles),
+        "passages": len(passages),
+        "corpus_hash": corpus_hash(list(articles.values())),
+        "built_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "build_seconds": round(seconds, 2),
+        "passages_per_second": round(embedded / seconds, 1) if embedded and seconds > 0 else None,
     }
 
 
@@ -165,10 +245,20 @@ def _fsync_dir(folder: Path) -> None:
 
 
 def _prune(root: Path, live: Path, keep: int) -> None:
-    """Remove older generations beyond `keep` and any staging folders left by killed writers."""
+    """Remove older generations beyond `keep` and anything left by killed writers."""
     generations = sorted((p for p in root.glob("gen-*") if p != live), key=lambda p: p.name, reverse=True)
-    for old in generations[keep:] + list(root.glob(".staging-*")):
+    for old in generations[keep:]:
         shutil.rmtree(old, ignore_errors=True)
+    clean_leftovers(root)
+
+
+def clean_leftovers(root: Path) -> None:
+    """Delete staging folders and temporary links of writers that were killed; call only under the lock."""
+    for folder in root.glob(".staging-*"):
+        logger.info("removing %s left by an interrupted writer", folder.name)
+        shutil.rmtree(folder, ignore_errors=True)
+    for link in root.glob(f".{CURRENT}.tmp-*"):
+        link.unlink(missing_ok=True)
 
 
 def live_generation(config: Config) -> Path:
@@ -242,6 +332,7 @@ def index_lock(config: Config) -> Iterator[None]:
         handle.truncate()
         handle.write(str(os.getpid()))
         handle.flush()
+        clean_leftovers(config.index.dir)
         yield
     finally:
         fcntl.flock(handle, fcntl.LOCK_UN)
