@@ -48,7 +48,7 @@ def coverage(text: str, terms: list[str], retriever: HybridRetriever) -> float:
         return 0.0
     haystack = normalize_for_matching(text)
     weights = [retriever.data.bm25.idf(term) for term in terms]
-    found = sum(w for term, w in zip(terms, weights) if term in haystack)
+    found = sum(w for term, w in zip(terms, weights, strict=True) if term in haystack)
     return found / sum(weights)
 
 

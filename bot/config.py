@@ -49,6 +49,7 @@ class RetrievalConfig:
     mode: str = "hybrid"
     top_k: int = 3
     candidates: int = 50
+    fusion: str = "learned"
     bm25_weight: float = 1.0
     dense_weight: float = 0.5
 
@@ -91,6 +92,7 @@ CHOICES = {
     "retrieval.mode": ("bm25", "dense", "hybrid"),
     "embedding.device": ("cpu", "cuda"),
     "embedding.backend": ("torch", "onnx", "onnx-int8"),
+    "retrieval.fusion": ("learned", "weighted", "rrf"),
 }
 
 

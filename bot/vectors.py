@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import logging
 from abc import ABC, abstractmethod
 from pathlib import Path
 
 import numpy as np
 
 from bot.errors import DependencyError, IndexCorruptError
+
+logger = logging.getLogger(__name__)
 
 try:
     import faiss
@@ -72,6 +75,8 @@ def create_vector_index(dimension: int, expected_size: int, approximate_above: i
     """Exact search up to `approximate_above` vectors, HNSW above it."""
     _require_faiss()
     if expected_size > approximate_above:
+        logger.info("%d vectors > %d: approximate HNSW search (M=%d, efSearch=%d)", expected_size, approximate_above,
+                    hnsw_m, ef_search)
         index = faiss.IndexHNSWFlat(dimension, hnsw_m, faiss.METRIC_INNER_PRODUCT)
         index.hnsw.efConstruction = 80
         index.hnsw.efSearch = ef_search
@@ -89,6 +94,13 @@ def load_vector_index(path: Path, ef_search: int = 128) -> VectorIndex:
     if hasattr(index, "hnsw"):
         index.hnsw.efSearch = ef_search
     return FaissIndex(index)
+
+
+def approximate_recall(index: VectorIndex, vectors: np.ndarray, queries: np.ndarray, k: int = 10) -> float:
+    """Share of the exact top-k rows (brute force over `vectors`) that `index` also returns."""
+    exact = np.argsort(-(queries @ vectors.T), axis=1)[:, :k]
+    _, found = index.search(queries, k)
+    return float(np.mean([len(set(e) & set(f)) / k for e, f in zip(exact, found, strict=True)]))
 
 
 def _require_faiss() -> None:
