@@ -25,8 +25,10 @@ class CorpusConfig:
 class IndexConfig:
     dir: Path = Path("index")
     approximate_above: int = 200_000
+    approximate: str = "ivf"
     hnsw_m: int = 32
     hnsw_ef_search: int = 128
+    ivf_nprobe: int = 64
     keep_generations: int = 2
 
 
@@ -93,6 +95,7 @@ CHOICES = {
     "embedding.device": ("cpu", "cuda"),
     "embedding.backend": ("torch", "onnx", "onnx-int8"),
     "retrieval.fusion": ("learned", "weighted", "rrf"),
+    "index.approximate": ("hnsw", "ivf"),
 }
 
 

@@ -119,6 +119,8 @@ class OnnxEncoder(Encoder):
         self._tokenizer = AutoTokenizer.from_pretrained(path, local_files_only=True)
         options = ort.SessionOptions()
         options.intra_op_num_threads = max(1, min(os.cpu_count() or 1, 8))
+        # Idle worker threads that spin steal the cores FAISS and fusion need between questions (2-core hosts).
+        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
         model_file = onnx_model_file(path, quantized)
         logger.info("loading embedding model %s (ONNX Runtime)", model_file)
         self._session = ort.InferenceSession(str(model_file), options, providers=["CPUExecutionProvider"])

@@ -118,17 +118,15 @@ def overlap_features(question: str, texts: list[str]) -> list[tuple]:
     q = matching_text(question)
     bigrams = sorted({q[i : i + 2] for i in range(len(q) - 1)})
     exact = set(NUMBER_OR_LATIN.findall(q))
-    rows = []
-    for text in texts:
-        t = matching_text(text)
-        present = np.array([g in t for g in bigrams], dtype=bool)
-        rows.append((
-            int(present.sum()) / len(bigrams) if bigrams else 0.0,
-            min(longest_match(q, t), LONGEST_MATCH_CAP) / LONGEST_MATCH_CAP,
-            sum(w in t for w in exact) / len(exact) if exact else 0.0,
-            present,
-        ))
-    return rows
+    matched = [matching_text(text) for text in texts]
+    presence = np.array([[g in t for g in bigrams] for t in matched], dtype=bool).reshape(len(texts), len(bigrams))
+    counts = presence.sum(axis=1).tolist()
+    return [(
+        counts[i] / len(bigrams) if bigrams else 0.0,
+        min(longest_match(q, t), LONGEST_MATCH_CAP) / LONGEST_MATCH_CAP,
+        sum(w in t for w in exact) / len(exact) if exact else 0.0,
+        presence[i],
+    ) for i, t in enumerate(matched)]
 
 
 @lru_cache(maxsize=200_000)

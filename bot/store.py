@@ -10,7 +10,7 @@ import logging
 import os
 import shutil
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -43,7 +43,7 @@ class IndexData:
     manifest: dict
     articles: dict[str, Article]
     passages: list[Passage]
-    tokens: list[list[str]]
+    tokens: Sequence[list[str]]  # a loaded index reads these from disk only when an update needs them
     bm25: BM25Index
     dense: VectorIndex
     path: Path | None = None
@@ -54,6 +54,34 @@ class IndexData:
 
 
 ProgressFn = Callable[[int], None]
+
+
+class StoredTokens(Sequence):
+    """The BM25 terms of a stored generation, read from tokens.jsonl on first use rather than at load.
+
+    Serving never needs them (BM25 has its own files) and at a million passages they cost gigabytes.
+    """
+
+    def __init__(self, path: Path):
+        self.path = path
+        self._count = _count_lines(path)
+        self._rows: list[list[str]] | None = None
+
+    def _loaded(self) -> list[list[str]]:
+        if self._rows is None:
+            self._rows = list(_read_jsonl(self.path))
+            if len(self._rows) != self._count:
+                raise IndexCorruptError(f"index file {self.path} changed while in use; run `python -m bot index build --full`")
+        return self._rows
+
+    def __len__(self) -> int:
+        return self._count
+
+    def __getitem__(self, row):
+        return self._loaded()[row]
+
+    def __iter__(self) -> Iterator[list[str]]:
+        return iter(self._loaded())
 
 
 def build_index(config: Config, articles: list[Article], embedder: Embedder | None, progress: bool = False,
@@ -67,7 +95,7 @@ def build_index(config: Config, articles: list[Article], embedder: Embedder | No
     vectors = _embed_missing(passages, embedder, previous, progress)
     dense = create_vector_index(
         vectors.shape[1], len(passages), config.index.approximate_above, config.index.hnsw_m,
-        config.index.hnsw_ef_search,
+        config.index.hnsw_ef_search, config.index.approximate, config.index.ivf_nprobe,
     )
     dense.add(vectors)
     manifest = _manifest(config, vectors.shape[1], articles, passages, dense, time.perf_counter() - started)
@@ -84,13 +112,13 @@ def extend_index(config: Config, previous: IndexData, articles: list[Article], e
     fresh = [p for p in unique_passages(
         p for a in articles for p in split_passages(a, config.passages.min_chars, config.passages.max_chars)
     ) if p.id not in previous.rows]
-    tokens = previous.tokens + [tokenize(p.text) for p in fresh]
+    tokens = list(previous.tokens) + [tokenize(p.text) for p in fresh]
     dense = previous.dense
     if fresh:
         dense.add(embed_passages([p.text for p in fresh], _need(embedder), progress))
     if dense.kind == "flat" and len(dense) > config.index.approximate_above:
         logger.warning("the index now holds %d passages; run `python -m bot index build --full` to switch "
-                       "to approximate (HNSW) search", len(dense))
+                       "to approximate (%s) search", len(dense), config.index.approximate)
     all_articles = {**previous.articles, **{a.id: a for a in updated}, **{a.id: a for a in articles}}
     passages = previous.passages + fresh
     manifest = _derived_manifest(previous.manifest, all_articles, passages, len(fresh), time.perf_counter() - started)
@@ -111,9 +139,11 @@ def drop_articles(config: Config, previous: IndexData, article_ids: set[str]) ->
                                 "run `python -m bot index build --full`")
     rows = np.array([previous.rows[p.id] for p in passages], dtype=np.int64)
     dense = create_vector_index(int(previous.manifest["dimension"]), len(rows), config.index.approximate_above,
-                                config.index.hnsw_m, config.index.hnsw_ef_search)
+                                config.index.hnsw_m, config.index.hnsw_ef_search, config.index.approximate,
+                                config.index.ivf_nprobe)
     dense.add(previous.dense.vectors(rows))
-    tokens = [previous.tokens[r] for r in rows]
+    stored = list(previous.tokens)
+    tokens = [stored[r] for r in rows]
     manifest = _derived_manifest(previous.manifest, articles, passages, 0, time.perf_counter() - started)
     return IndexData(manifest, articles, passages, tokens, BM25Index.build(tokens), dense)
 
@@ -286,8 +316,8 @@ def load_index(config: Config, check_model: bool = True) -> IndexData:
         check_model_matches(config, manifest)
     articles = {a["id"]: Article.from_dict(a) for a in _read_jsonl(folder / "articles.jsonl")}
     passages = [Passage(**p) for p in _read_jsonl(folder / "passages.jsonl")]
-    tokens = list(_read_jsonl(folder / "tokens.jsonl"))
-    dense = load_vector_index(folder / "vectors.faiss", config.index.hnsw_ef_search)
+    tokens = StoredTokens(folder / "tokens.jsonl")
+    dense = load_vector_index(folder / "vectors.faiss", config.index.hnsw_ef_search, config.index.ivf_nprobe)
     bm25 = BM25Index.load(folder / "bm25")
     if not (len(passages) == len(tokens) == len(dense) == bm25.size == manifest.get("passages")):
         raise IndexCorruptError(f"index in {folder} is inconsistent (row counts differ); run `python -m bot index build --full`")
@@ -301,6 +331,15 @@ def check_model_matches(config: Config, manifest: dict) -> None:
             f"the index was built with model {manifest.get('model')!r} but the config names "
             f"{config.embedding.model!r}; run `python -m bot index build --full`"
         )
+
+
+def _count_lines(path: Path) -> int:
+    """Rows of a JSON-lines file, counted without parsing them."""
+    try:
+        with open(path, "rb") as handle:
+            return sum(chunk.count(b"\n") for chunk in iter(lambda: handle.read(1 << 20), b""))
+    except OSError as exc:
+        raise IndexCorruptError(f"index file {path} is missing or corrupt; run `python -m bot index build --full`") from exc
 
 
 def _read_jsonl(path: Path) -> Iterator:

@@ -49,3 +49,26 @@ def test_a_corrupt_file_names_the_rebuild_command(tmp_path: Path) -> None:
     path.write_bytes(b"not an index")
     with pytest.raises(IndexCorruptError, match="index build --full"):
         load_vector_index(path)
+
+
+def clustered_unit_vectors(count: int, centres: np.ndarray, seed: int) -> np.ndarray:
+    """Unit vectors scattered around a few topics, the way passage embeddings cluster."""
+    rng = np.random.default_rng(seed)
+    vectors = centres[rng.integers(0, len(centres), count)] + rng.standard_normal((count, centres.shape[1])) * 0.1
+    return (vectors / np.linalg.norm(vectors, axis=1, keepdims=True)).astype(np.float32)
+
+
+def test_ivf_is_chosen_by_config_trains_itself_and_survives_disk(tmp_path: Path) -> None:
+    centres = unit_vectors(40, seed=6)
+    vectors = clustered_unit_vectors(4000, centres, seed=4)
+    index = create_vector_index(32, expected_size=4000, approximate_above=1000, approximate="ivf", nprobe=64)
+    index.add(vectors[:3000])
+    index.add(vectors[3000:])  # a later add (index add) goes into the trained lists
+    assert index.kind == "ivf" and len(index) == 4000
+    queries = clustered_unit_vectors(50, centres, seed=5)
+    assert approximate_recall(index, vectors, queries, k=10) >= 0.98
+    index.save(tmp_path / "vectors.faiss")
+    loaded = load_vector_index(tmp_path / "vectors.faiss", nprobe=64)
+    assert (loaded.kind, len(loaded)) == ("ivf", 4000)
+    assert np.allclose(loaded.vectors(np.array([3, 3500])), vectors[[3, 3500]], atol=1e-3)
+    assert loaded.search(vectors[[3500]], 1)[1][0, 0] == 3500
