@@ -43,7 +43,7 @@ class EmbeddingConfig:
     model: str = "m3e-small"
     device: str = "cpu"
     batch_size: int = 32
-    backend: str = "torch"
+    backend: str = "onnx-int8"
 
 
 @dataclass

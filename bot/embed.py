@@ -178,8 +178,9 @@ def export_onnx(path: str, target: Path) -> None:
 
     _require_onnxruntime()
     logger.warning("exporting %s to ONNX (once; cached in %s)", path, target.parent)
-    model = AutoModel.from_pretrained(path, local_files_only=True, attn_implementation="eager").eval()
-    sample = AutoTokenizer.from_pretrained(path, local_files_only=True)(["样例", "两个样例"], padding=True,
+    local = Path(path).exists()
+    model = AutoModel.from_pretrained(path, local_files_only=local, attn_implementation="eager").eval()
+    sample = AutoTokenizer.from_pretrained(path, local_files_only=local)(["样例", "两个样例"], padding=True,
                                                                          return_tensors="pt")
     names = [n for n in ("input_ids", "attention_mask", "token_type_ids") if n in sample]
     axes = {n: {0: "batch", 1: "tokens"} for n in names} | {"embedding": {0: "batch"}}
@@ -206,7 +207,7 @@ def _require_onnxruntime():
     try:
         import onnxruntime
     except ImportError as exc:
-        raise DependencyError("the ONNX embedding backends need onnxruntime: pip install -e '.[onnx]'") from exc
+        raise DependencyError("the ONNX embedding backends need onnxruntime: pip install onnxruntime onnx") from exc
     return onnxruntime
 
 

@@ -325,11 +325,13 @@ def load_index(config: Config, check_model: bool = True) -> IndexData:
 
 
 def check_model_matches(config: Config, manifest: dict) -> None:
-    """Refuse an index built with another embedding model than the configured one."""
-    if manifest.get("model") != config.embedding.model:
+    """Refuse an index built with another embedding model (or backend, whose vectors differ) than the configured one."""
+    built = (manifest.get("model"), manifest.get("embedding_backend", "torch"))
+    wanted = (config.embedding.model, config.embedding.backend)
+    if built != wanted:
         raise IndexMismatchError(
-            f"the index was built with model {manifest.get('model')!r} but the config names "
-            f"{config.embedding.model!r}; run `python -m bot index build --full`"
+            f"the index was built with model {built[0]!r} ({built[1]}) but the config names "
+            f"{wanted[0]!r} ({wanted[1]}); run `python -m bot index build --full`"
         )
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 from pathlib import Path
 
@@ -23,6 +24,14 @@ def write_config(folder: Path, **sections: dict) -> Path:
     path = folder / "config.yaml"
     path.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
     return path
+
+
+@pytest.fixture(scope="session", autouse=True)
+def model_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Derived model files (the ONNX export) go to a temporary folder, not the user's ~/.cache."""
+    folder = tmp_path_factory.mktemp("model-cache")
+    os.environ["NEWSQA_CACHE_DIR"] = str(folder)  # inherited by the `python -m bot` subprocesses too
+    return folder
 
 
 @pytest.fixture

@@ -220,3 +220,11 @@ def test_config_before_or_after_the_subcommand_is_honoured(capsys, tmp_path):
     for argv in (["--config", str(missing), "index", "status"], ["index", "status", "--config", str(missing)]):
         code, _, err = run(capsys, *argv)
         _assert_one_line_error(code, err, "elsewhere.yaml")
+
+
+def test_index_built_with_another_embedding_backend(capsys, project_copy):
+    data = yaml.safe_load(project_copy.read_text())
+    data["embedding"] = {"backend": "torch"}
+    project_copy.write_text(yaml.safe_dump(data))
+    code, _, err = run(capsys, "ask", QUESTION, "--config", str(project_copy))
+    _assert_one_line_error(code, err, "(onnx-int8) but the config names 'm3e-small' (torch)", "index build --full")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.util
 from pathlib import Path
 
 import numpy as np
@@ -28,14 +27,12 @@ def test_vectors_are_unit_length_and_script_independent(torch_vectors: np.ndarra
     assert embedder.encode([]).shape == (0, embedder.dimension)
 
 
-@pytest.mark.skipif(importlib.util.find_spec("onnxruntime") is None, reason="pip install -e '.[onnx]'")
-def test_onnx_backends_match_torch(torch_vectors: np.ndarray, tmp_path: Path, monkeypatch) -> None:
-    monkeypatch.setenv("NEWSQA_CACHE_DIR", str(tmp_path))
+def test_onnx_backends_match_torch(torch_vectors: np.ndarray, model_cache: Path) -> None:
     exact = Embedder("m3e-small", backend="onnx", batch_size=2).encode(TEXTS)
     assert np.allclose((exact * torch_vectors).sum(axis=1), 1.0, atol=1e-4)
     quantised = Embedder("m3e-small", backend="onnx-int8", batch_size=2).encode(TEXTS)
     assert ((quantised * torch_vectors).sum(axis=1) > 0.9).all()
-    assert list(tmp_path.rglob("model_int8.onnx")), "the export is cached for the next run"
+    assert list(model_cache.rglob("model_int8.onnx")), "the export is cached for the next run"
 
 
 def test_a_missing_local_model_is_reported(tmp_path: Path) -> None:
