@@ -14,9 +14,9 @@ from datetime import date
 from pathlib import Path
 
 from bot.config import load_config
-from bot.embed import Embedder
 from bot.evaluate import evaluate, load_squad, render_table
 from bot.retrieve import MODES
+from bot.service import make_embedder
 
 
 def main() -> None:
@@ -32,11 +32,10 @@ def main() -> None:
     config = load_config(args.config)
     config.embedding.backend = args.backend or config.embedding.backend
     config.retrieval.fusion = args.fusion or config.retrieval.fusion
-    e = config.embedding
-    embedder = Embedder(e.model, e.device, e.batch_size, e.backend)
+    embedder = make_embedder(config)
     results = [r for path in args.datasets for r in evaluate(config, load_squad(path, args.limit), MODES, embedder)]
     print(f"{date.today()}, {platform.processor() or platform.machine()}, {os.cpu_count()} CPU cores, "
-          f"backend {e.backend}, fusion {config.retrieval.fusion}\n")
+          f"backend {config.embedding.backend}, fusion {config.retrieval.fusion}\n")
     print(render_table(results))
     if args.json:
         args.json.write_text(json.dumps([r.to_json() for r in results], ensure_ascii=False, indent=1))

@@ -29,11 +29,11 @@ import numpy as np
 
 from bot.bm25 import BM25Index
 from bot.config import load_config
-from bot.embed import Embedder
 from bot.evaluate import load_squad
 from bot.models import Passage
 from bot.passages import SENTENCE, split_passages
 from bot.retrieve import HybridRetriever
+from bot.service import make_embedder
 from bot.store import IndexData, load_index, write_index
 from bot.tokenize import tokenize
 from bot.vectors import create_vector_index
@@ -121,8 +121,7 @@ def main() -> None:
 
 def build(config, args) -> dict:
     """Make, index and write the synthetic collection; the approximate index's recall against exact search."""
-    embedder = Embedder(config.embedding.model, config.embedding.device, config.embedding.batch_size,
-                        config.embedding.backend)
+    embedder = make_embedder(config)
     pool, questions = real_pool(args.datasets, args.real)
     rng = np.random.default_rng(1)
     passages, tokens, vectors = synthetic(pool, embedder.encode(pool), args.passages, rng)
@@ -174,8 +173,7 @@ def serve(config, args) -> dict:
     """Load the written index as the bot does and time one question at a time."""
     before = rss_mb()
     data = load_index(config, check_model=False)
-    embedder = Embedder(config.embedding.model, config.embedding.device, config.embedding.batch_size,
-                        config.embedding.backend)
+    embedder = make_embedder(config)
     retriever = HybridRetriever(data, embedder, config.retrieval)
     _, questions = real_pool(args.datasets, 0)
     rng = np.random.default_rng(2)

@@ -17,6 +17,7 @@ from bot.embed import Embedder
 from bot.errors import BotError
 from bot.models import Article
 from bot.retrieve import MODES, HybridRetriever
+from bot.service import make_embedder
 from bot.store import IndexData, build_index, load_index, write_index
 
 logger = logging.getLogger(__name__)
@@ -183,8 +184,7 @@ def run_eval_command(config: Config, dataset_path: Path, mode: str, limit: int |
         raise DatasetError(f"--limit must be at least 1, got {limit}")
     eval_set = load_squad(Path(dataset_path), limit)
     modes = MODES if mode == "all" else (mode,)
-    e = config.embedding
-    results = evaluate(config, eval_set, modes, Embedder(e.model, e.device, e.batch_size, e.backend))
+    results = evaluate(config, eval_set, modes, make_embedder(config))
     if as_json:
         objects = [r.to_json() for r in results]
         print(json.dumps(objects if mode == "all" else objects[0], ensure_ascii=False))
