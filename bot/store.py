@@ -10,7 +10,7 @@ import logging
 import os
 import shutil
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -53,9 +53,6 @@ class IndexData:
         self.rows = {p.id: i for i, p in enumerate(self.passages)}
 
 
-ProgressFn = Callable[[int], None]
-
-
 class StoredTokens(Sequence):
     """The BM25 terms of a stored generation, read from tokens.jsonl on first use rather than at load.
 
@@ -88,15 +85,10 @@ def build_index(config: Config, articles: list[Article], embedder: Embedder | No
                 previous: IndexData | None = None) -> IndexData:
     """Split, tokenise and embed articles into a new in-memory index, reusing `previous` vectors by passage id."""
     started = time.perf_counter()
-    passages = unique_passages(
-        p for a in articles for p in split_passages(a, config.passages.min_chars, config.passages.max_chars)
-    )
+    passages = passages_of(config, articles)
     tokens = [tokenize(p.text) for p in passages]
     vectors = _embed_missing(passages, embedder, previous, progress)
-    dense = create_vector_index(
-        vectors.shape[1], len(passages), config.index.approximate_above, config.index.hnsw_m,
-        config.index.hnsw_ef_search, config.index.approximate, config.index.ivf_nprobe,
-    )
+    dense = _new_vector_index(config, vectors.shape[1], len(passages))
     dense.add(vectors)
     manifest = _manifest(config, vectors.shape[1], articles, passages, dense, time.perf_counter() - started)
     return IndexData(manifest, {a.id: a for a in articles}, passages, tokens, BM25Index.build(tokens), dense)
@@ -109,9 +101,7 @@ def extend_index(config: Config, previous: IndexData, articles: list[Article], e
     `previous` is consumed: its vector index grows in memory (its files on disk stay untouched).
     """
     started = time.perf_counter()
-    fresh = [p for p in unique_passages(
-        p for a in articles for p in split_passages(a, config.passages.min_chars, config.passages.max_chars)
-    ) if p.id not in previous.rows]
+    fresh = [p for p in passages_of(config, articles) if p.id not in previous.rows]
     tokens = list(previous.tokens) + [tokenize(p.text) for p in fresh]
     dense = previous.dense
     if fresh:
@@ -129,23 +119,31 @@ def drop_articles(config: Config, previous: IndexData, article_ids: set[str]) ->
     """`previous` without the given articles; the passages left keep their stored vectors and terms."""
     started = time.perf_counter()
     articles = {i: a for i, a in previous.articles.items() if i not in article_ids}
-    passages = unique_passages(
-        p for a in articles.values()
-        for p in split_passages(a, config.passages.min_chars, config.passages.max_chars)
-    )
+    passages = passages_of(config, articles.values())
     missing = [p.id for p in passages if p.id not in previous.rows]
     if missing:
         raise IndexCorruptError(f"{len(missing)} passages are not in the index (passage settings changed?); "
                                 "run `python -m bot index build --full`")
     rows = np.array([previous.rows[p.id] for p in passages], dtype=np.int64)
-    dense = create_vector_index(int(previous.manifest["dimension"]), len(rows), config.index.approximate_above,
-                                config.index.hnsw_m, config.index.hnsw_ef_search, config.index.approximate,
-                                config.index.ivf_nprobe)
+    dense = _new_vector_index(config, int(previous.manifest["dimension"]), len(rows))
     dense.add(previous.dense.vectors(rows))
     stored = list(previous.tokens)
     tokens = [stored[r] for r in rows]
     manifest = _derived_manifest(previous.manifest, articles, passages, 0, time.perf_counter() - started)
     return IndexData(manifest, articles, passages, tokens, BM25Index.build(tokens), dense)
+
+
+def passages_of(config: Config, articles: Iterable[Article]) -> list[Passage]:
+    """Every article's passages with the configured sizes, each distinct passage once."""
+    sizes = config.passages.min_chars, config.passages.max_chars
+    return unique_passages(p for a in articles for p in split_passages(a, *sizes))
+
+
+def _new_vector_index(config: Config, dimension: int, size: int) -> VectorIndex:
+    """An empty vector index of the kind the config asks for at this size."""
+    ix = config.index
+    return create_vector_index(dimension, size, ix.approximate_above, ix.hnsw_m, ix.hnsw_ef_search, ix.approximate,
+                               ix.ivf_nprobe)
 
 
 def _need(embedder: Embedder | None) -> Embedder:
@@ -186,7 +184,7 @@ def _embed_missing(passages: list[Passage], embedder: Embedder | None, previous:
 
 def _manifest(config: Config, dimension: int, articles: list[Article], passages: list[Passage],
               dense: VectorIndex, seconds: float) -> dict:
-    return {
+    model = {
         "format": FORMAT,
         "model": config.embedding.model,
         "embedding_backend": config.embedding.backend,
@@ -195,13 +193,8 @@ def _manifest(config: Config, dimension: int, articles: list[Article], passages:
         "metric": "inner_product",
         "vector_index": dense.kind,
         "tokenizer": "OpenCC t2s + jieba lcut_for_search",
-        "articles": len(articles),
-        "passages": len(passages),
-        "corpus_hash": corpus_hash(articles),
-        "built_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-        "build_seconds": round(seconds, 2),
-        "passages_per_second": round(len(passages) / seconds, 1) if seconds > 0 else None,
     }
+    return _derived_manifest(model, {a.id: a for a in articles}, passages, len(passages), seconds)
 
 
 def _derived_manifest(previous: dict, articles: dict[str, Article], passages: list[Passage], embedded: int,
@@ -301,7 +294,11 @@ def live_generation(config: Config) -> Path:
 
 def read_manifest(config: Config) -> dict:
     """The live manifest."""
-    path = live_generation(config) / "manifest.json"
+    return _read_manifest(live_generation(config))
+
+
+def _read_manifest(folder: Path) -> dict:
+    path = folder / "manifest.json"
     try:
         return json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:
@@ -311,7 +308,8 @@ def read_manifest(config: Config) -> dict:
 def load_index(config: Config, check_model: bool = True) -> IndexData:
     """Load the live generation, checking it is complete and matches the configured model."""
     folder = live_generation(config)
-    manifest = read_manifest(config)
+    # Read from the resolved folder, not `current` again: a writer may switch `current` in between.
+    manifest = _read_manifest(folder)
     if check_model:
         check_model_matches(config, manifest)
     articles = {a["id"]: Article.from_dict(a) for a in _read_jsonl(folder / "articles.jsonl")}
