@@ -298,6 +298,11 @@ def find_source(meta_lines: list[Line], lead: str, lines: list[Line]) -> str | N
     match = SOURCE_LEAD.search(lead_line.key)
     if match:
         return _original(lead_line, match, 1)
+    return find_copyright_holder(lines)
+
+
+def find_copyright_holder(lines: list[Line]) -> str | None:
+    """The outlet named in a 版权所有 line, in the page's own script."""
     for line in lines:
         match = COPYRIGHT.search(line.key)
         if match:

@@ -8,9 +8,9 @@ import re
 from dataclasses import dataclass
 
 from bot.clean import (
-    COPYRIGHT,
     article_id,
     clean_page,
+    find_copyright_holder,
     find_date,
     find_source,
     page_lines,
@@ -50,7 +50,7 @@ def html_article(page: str, url: str | None = None, origin: str = "") -> Article
                          title_hint=_title(doc) if doc else None)
     lines = page_lines(visible)
     source = article.source or find_source(lines, "", lines)
-    publisher = (doc.sitename if doc else None) or _copyright_holder(lines)
+    publisher = (doc.sitename if doc else None) or find_copyright_holder(lines)
     return Article(
         id=article.id,
         title=article.title,
@@ -81,14 +81,6 @@ def _title(doc) -> str | None:
     if title and doc.sitename:
         title = re.sub(rf"\s*[-_|｜—–]+\s*{re.escape(doc.sitename)}\s*$", "", title)
     return title or None
-
-
-def _copyright_holder(lines) -> str | None:
-    for line in lines:
-        match = COPYRIGHT.search(line.key)
-        if match:
-            return match[1]
-    return None
 
 
 def _other_outlets(source: str | None, publisher: str | None) -> tuple[str, ...]:
