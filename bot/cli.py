@@ -126,10 +126,12 @@ def _open_service(config: Config, args: argparse.Namespace):
 
 def cmd_ask(args: argparse.Namespace, config: Config) -> int:
     """Answer a question with quoted passages (each followed by title, source and date)."""
+    from bot.answer import check_question
     from bot.render_cli import render_json, render_text
 
     if args.file is None:
-        question = _check_or_raise(args.question, config)
+        # checked before the model loads, so a bad question fails at once
+        question = check_question(args.question, config.answer.max_question_chars)
         service = _open_service(config, args)
         result = service.answer(question, top_k=args.top_k)
         print(render_json(result) if args.json else render_text(result, color=sys.stdout.isatty()))
@@ -148,12 +150,6 @@ def cmd_ask(args: argparse.Namespace, config: Config) -> int:
             print(json.dumps({"question": question, "error": str(exc)}, ensure_ascii=False) if args.json
                   else f"error: {exc}", flush=True)
     return 2 if failed else 0
-
-
-def _check_or_raise(question: str | None, config: Config) -> str:
-    from bot.answer import check_question
-
-    return check_question(question, config.answer.max_question_chars)
 
 
 def _read_questions(name: str) -> list[str]:
